@@ -25,27 +25,43 @@ token, a secret, key material or an unverified claim::
     │   └── InvalidPasswordHashError (ValueError) invalid_hash
     ├── CsrfError                        csrf
     ├── ConfigurationError (ValueError)  configuration
+    ├── AccountError
+    │   ├── InvalidCredentialsError      invalid_credentials
+    │   ├── EmailTakenError              email_taken
+    │   ├── ThrottledError               throttled
+    │   └── NotFoundError                not_found
+    ├── SessionError                     (answered like an invalid token)
+    │   ├── SessionRevokedError          session_revoked
+    │   └── RefreshReuseError            refresh_reuse
     └── StoreError                       store_unavailable
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccountError",
     "AuthgateError",
     "BadSignatureError",
     "ConfigurationError",
     "CsrfError",
+    "EmailTakenError",
     "ExpiredTokenError",
     "InvalidAudienceError",
     "InvalidClaimError",
+    "InvalidCredentialsError",
     "InvalidIssuerError",
     "InvalidPasswordHashError",
     "KeyringError",
     "MalformedTokenError",
+    "NotFoundError",
     "NotYetValidError",
     "PasswordError",
+    "RefreshReuseError",
     "RevokedTokenError",
+    "SessionError",
+    "SessionRevokedError",
     "StoreError",
+    "ThrottledError",
     "TokenError",
     "TokenTooLargeError",
     "UnknownKeyError",
@@ -185,6 +201,58 @@ class ConfigurationError(AuthgateError, ValueError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = (problems,) if isinstance(problems, str) else tuple(problems)
         super().__init__("; ".join(self.problems))
+
+
+class AccountError(AuthgateError):
+    """Base for account use-case refusals (login, registration, lookups)."""
+
+    code = "account"
+
+
+class InvalidCredentialsError(AccountError):
+    """Login refused; deliberately silent about which part was wrong."""
+
+    code = "invalid_credentials"
+
+
+class EmailTakenError(AccountError):
+    """Registration of an email (case-insensitively) already registered."""
+
+    code = "email_taken"
+
+
+class ThrottledError(AccountError):
+    """Too many failed logins; retry after ``retry_after`` seconds."""
+
+    code = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(f"too many failed attempts; retry in {self.retry_after} s")
+
+
+class NotFoundError(AccountError):
+    """No such user or session (for this caller)."""
+
+    code = "not_found"
+
+
+class SessionError(AuthgateError):
+    """A refresh was refused for a reason beyond the token itself."""
+
+    code = "session"
+
+
+class SessionRevokedError(SessionError):
+    """The session (refresh-token family) was revoked, spent or is unknown."""
+
+    code = "session_revoked"
+
+
+class RefreshReuseError(SessionError):
+    """A spent refresh token came back: its whole family is now revoked."""
+
+    code = "refresh_reuse"
 
 
 class StoreError(AuthgateError):
