@@ -37,6 +37,7 @@ from authgate.core.errors import (
     InvalidAudienceError,
     InvalidClaimError,
     InvalidCredentialsError,
+    InvalidEmailError,
     InvalidIssuerError,
     InvalidPasswordHashError,
     KeyringError,
@@ -72,10 +73,10 @@ from authgate.core.tokens import IssuedAccessToken, IssuedRefreshToken, TokenIss
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
-    "AccountError",
     "PROFILES",
     "REFRESH_TOKEN_TYPE",
     "AccessClaims",
+    "AccountError",
     "AuthgateError",
     "BadSignatureError",
     "Clock",
@@ -87,6 +88,7 @@ __all__ = [
     "InvalidAudienceError",
     "InvalidClaimError",
     "InvalidCredentialsError",
+    "InvalidEmailError",
     "InvalidIssuerError",
     "InvalidPasswordHashError",
     "IssuedAccessToken",

@@ -28,6 +28,7 @@ token, a secret, key material or an unverified claim::
     ├── AccountError
     │   ├── InvalidCredentialsError      invalid_credentials
     │   ├── EmailTakenError              email_taken
+    │   ├── InvalidEmailError (ValueError) invalid_email
     │   ├── ThrottledError               throttled
     │   └── NotFoundError                not_found
     ├── SessionError                     (answered like an invalid token)
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidAudienceError",
     "InvalidClaimError",
     "InvalidCredentialsError",
+    "InvalidEmailError",
     "InvalidIssuerError",
     "InvalidPasswordHashError",
     "KeyringError",
@@ -219,6 +221,12 @@ class EmailTakenError(AccountError):
     """Registration of an email (case-insensitively) already registered."""
 
     code = "email_taken"
+
+
+class InvalidEmailError(AccountError, ValueError):
+    """Not an email address authgate can register."""
+
+    code = "invalid_email"
 
 
 class ThrottledError(AccountError):

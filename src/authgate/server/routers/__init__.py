@@ -1,0 +1,7 @@
+"""HTTP routes of the contract in shared/API.md."""
+
+from __future__ import annotations
+
+from authgate.server.routers import auth, ops, sessions
+
+__all__ = ["auth", "ops", "sessions"]
