@@ -34,6 +34,7 @@ __all__ = [
     "ExtraValue",
     "RefreshClaims",
     "TokenPolicy",
+    "extra_claim_value",
     "parse_access_claims",
     "parse_refresh_claims",
 ]
@@ -149,7 +150,12 @@ def _numeric_date(payload: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def _extra_value(value: Any) -> ExtraValue:
+def extra_claim_value(value: Any) -> ExtraValue:
+    """An allowlisted extra claim's value, if of a type authgate carries.
+
+    Raises:
+        InvalidClaimError: floats, null, objects, mixed lists, ints past 2**53.
+    """
     if type(value) in (str, bool) or (type(value) is int and abs(value) <= 2**53):
         return value  # type: ignore[no-any-return]
     if type(value) is list and all(type(item) is str for item in value):
@@ -214,7 +220,9 @@ def parse_access_claims(
     )
     role = _string(payload, "role", max_length=64)
     sid = _string(payload, "sid", max_length=128) if "sid" in payload else None
-    extra = {name: _extra_value(payload[name]) for name in policy.extra_claims if name in payload}
+    extra = {
+        name: extra_claim_value(payload[name]) for name in policy.extra_claims if name in payload
+    }
     return AccessClaims(
         sub=sub,
         role=role,

@@ -24,6 +24,7 @@ from authgate.core.errors import (
     BadSignatureError,
     MalformedTokenError,
     TokenTooLargeError,
+    UnknownKeyError,
 )
 from authgate.core.keys import Key, KeyRing
 
@@ -77,7 +78,9 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
     """A JSON object with unique member names, or ``MalformedTokenError``."""
     try:
-        value = json.loads(raw, object_pairs_hook=_reject_duplicates)
+        # RFC 7515 §5.2 step 3 / RFC 7519 §7.2: UTF-8 only (json.loads would
+        # also guess UTF-16/32 from bytes).
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except (ValueError, RecursionError):
         raise MalformedTokenError(f"{what} is not JSON") from None
     if not isinstance(value, dict):
@@ -101,8 +104,9 @@ def verify(
     Raises:
         TokenTooLargeError: longer than ``max_bytes`` (checked before parsing).
         MalformedTokenError: not three canonical base64url segments, header not
-            a JSON object, unsupported header parameter, missing ``alg``/``kid``.
-        UnknownKeyError: no verify-capable key has this ``kid``.
+            a UTF-8 JSON object, unsupported header parameter, missing ``alg``.
+        UnknownKeyError: no verify-capable key has this ``kid`` (or no kid and
+            no ``kidless_kid`` configured).
         BadSignatureError: header ``alg`` differs from the key's algorithm, or
             the signature does not verify.
     """
@@ -127,7 +131,10 @@ def verify(
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise MalformedTokenError("header has no alg")
-    key = keyring.verification_key(header.get("kid"))
+    kid = header.get("kid")
+    if "kid" in header and not isinstance(kid, str):
+        raise UnknownKeyError("no usable key for this token's kid")
+    key = keyring.verification_key(kid)
     signature = _b64url_decode(signature_b64)
     payload = _b64url_decode(payload_b64)
     # The key decides the algorithm; a header naming another one (HS256 with

@@ -129,7 +129,12 @@ def keyring_from_secret(secret: str, *, created_at: float = 0.0) -> KeyRing:
     Raises:
         WeakSecretError: see :func:`check_secret_strength`.
     """
-    raw = secret.encode("utf-8")
+    try:
+        raw = secret.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KeyringError(
+            f"AUTHGATE_JWT_SECRET is not valid UTF-8 text ({GENERATE_HINT})"
+        ) from None
     check_secret_strength(raw, name="AUTHGATE_JWT_SECRET")
     key = Key(kid=secret_kid(raw), alg="HS256", material=raw, created_at=created_at)
     return KeyRing((key,))

@@ -94,6 +94,10 @@ def check_password_policy(password: str, *, user_inputs: tuple[str, ...] = ()) -
     reasons: list[str] = []
     if not isinstance(password, str):
         raise WeakPasswordError(["password must be a string"])
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        reasons.append("password must be valid Unicode text")
     if len(password) < MIN_PASSWORD_LENGTH:
         reasons.append(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
     if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
@@ -134,10 +138,18 @@ class PasswordHasher:
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
 
     def hash(self, password: str) -> str:
-        """Hash a password that already passed :func:`check_password_policy`."""
-        if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        """Hash a password that already passed :func:`check_password_policy`.
+
+        Raises:
+            WeakPasswordError: over 1024 bytes, or not encodable as UTF-8.
+        """
+        try:
+            encoded = password.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WeakPasswordError(["password must be valid Unicode text"]) from None
+        if len(encoded) > MAX_PASSWORD_BYTES:
             raise WeakPasswordError([f"password must not exceed {MAX_PASSWORD_BYTES} bytes"])
-        return self._hasher.hash(password)
+        return self._hasher.hash(encoded)
 
     def verify(self, stored_hash: str, password: str) -> bool:
         """``True`` only if ``password`` matches; comparison is constant time.
@@ -146,23 +158,23 @@ class PasswordHasher:
         answer takes as long as a real one.
 
         Raises:
-            InvalidPasswordHashError: ``stored_hash`` is not an argon2 hash.
+            InvalidPasswordHashError: ``stored_hash`` is not a usable argon2 hash.
         """
-        if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        encoded = password.encode("utf-8", "surrogatepass")
+        if len(encoded) > MAX_PASSWORD_BYTES:
             return self.verify_dummy(password[:MAX_PASSWORD_BYTES])
         try:
-            return self._hasher.verify(stored_hash, password)
+            return self._hasher.verify(stored_hash, encoded)
         except VerifyMismatchError:
             return False
-        except InvalidHashError:
+        except (InvalidHashError, VerificationError):
+            # A corrupt stored hash is a data problem, not a wrong password.
             raise InvalidPasswordHashError(_NOT_ARGON2) from None
-        except VerificationError:
-            return False
 
     def verify_dummy(self, password: str) -> bool:
         """Spend a real verification's time for an unknown user; always False."""
         with contextlib.suppress(VerificationError):
-            self._hasher.verify(self._dummy_hash, password)
+            self._hasher.verify(self._dummy_hash, password.encode("utf-8", "surrogatepass"))
         return False
 
     def needs_rehash(self, stored_hash: str) -> bool:

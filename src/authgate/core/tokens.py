@@ -24,6 +24,7 @@ from authgate.core.claims import (
     ExtraValue,
     RefreshClaims,
     TokenPolicy,
+    extra_claim_value,
     parse_access_claims,
     parse_refresh_claims,
 )
@@ -55,6 +56,12 @@ class IssuedRefreshToken:
 
     token: str = field(repr=False)
     claims: RefreshClaims
+
+
+def _check_short(value: object, name: str, max_length: int) -> None:
+    # The issuer never signs what its own verifier would refuse.
+    if type(value) is not str or not 0 < len(value) <= max_length:
+        raise InvalidClaimError(f"{name} must be a non-empty string of at most {max_length} chars")
 
 
 def _check_subject(subject: str) -> None:
@@ -92,9 +99,15 @@ class TokenIssuer:
         """Raises ``InvalidClaimError`` for an email-like subject or extra claims
         the policy does not allow (minimal claims)."""
         _check_subject(subject)
+        _check_short(role, "role", 64)
+        if session_id is not None:
+            _check_short(session_id, "session id", 128)
         extra = dict(extra or {})
         if not extra.keys() <= self.policy.extra_claims:
             raise InvalidClaimError("extra claims must be on the policy's allowlist")
+        extra = {
+            k: extra_claim_value(list(v) if isinstance(v, tuple) else v) for k, v in extra.items()
+        }
         policy, now = self.policy, int(self.clock.now())
         claims: dict[str, Any] = {
             "iss": policy.issuer,
@@ -130,6 +143,7 @@ class TokenIssuer:
     def issue_refresh_token(self, *, subject: str, session_id: str) -> IssuedRefreshToken:
         """A refresh token in family ``session_id``."""
         _check_subject(subject)
+        _check_short(session_id, "session id", 128)
         policy, now = self.policy, int(self.clock.now())
         claims: dict[str, Any] = {
             "iss": policy.issuer,
