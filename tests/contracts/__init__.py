@@ -1,0 +1,1 @@
+"""Contract suites: one per store Protocol, subclassed per backend."""

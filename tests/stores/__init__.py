@@ -1,0 +1,1 @@
+"""Tests of the store backends beyond their Protocol contracts."""
