@@ -24,13 +24,15 @@ from authgate.core.passwords import PROFILES, PasswordHasher
 from authgate.core.revocation import MemoryRevocationList
 from authgate.core.tokens import TokenIssuer, TokenVerifier
 from authgate.service.accounts import Accounts
-from authgate.service.events import EventSink, JsonLinesSink
+from authgate.service.events import EventSink, JsonLinesSink, SecurityEvent
 from authgate.service.revocation import Revoker
 from authgate.service.sessions import Sessions
 from authgate.service.throttle import LoginThrottle, ThrottlePolicy
 from authgate.service.verify import AccessVerifier
+from authgate.stores import redis as redis_stores
 from authgate.stores import sql
 from authgate.stores.memory import MemoryThrottleStore
+from authgate.stores.protocols import RevokedTokenStore, ThrottleStore
 
 __all__ = ["Runtime", "build_keyring", "build_policy", "build_runtime"]
 
@@ -89,7 +91,7 @@ class Runtime:
     policy: TokenPolicy
     issuer: TokenIssuer
     verifier: TokenVerifier
-    revocations: MemoryRevocationList
+    revocations: MemoryRevocationList | redis_stores.RevocationSync
     revoker: Revoker
     accounts: Accounts
     sessions: Sessions
@@ -97,14 +99,23 @@ class Runtime:
     csrf: CsrfTokens
     events: EventSink
     engine: Any = field(repr=False)
+    redis: Any = field(default=None, repr=False)
+    sync: redis_stores.RevocationSync | None = field(default=None, repr=False)
     dev_key_created: bool = False
 
     async def aclose(self) -> None:
+        if self.sync is not None:
+            await self.sync.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
     async def check_ready(self) -> dict[str, bool]:
         """Which configured stores answer right now."""
-        return {"database": await sql.ping(self.engine)}
+        checks = {"database": await sql.ping(self.engine)}
+        if self.sync is not None:
+            checks["redis"] = self.sync.synchronised
+        return checks
 
 
 async def build_runtime(
@@ -142,9 +153,43 @@ async def build_runtime(
     url = sql.normalize_database_url(settings.database_url)
     if migrate if migrate is not None else url.startswith("sqlite"):
         await sql.upgrade(url)
+    elif await sql.current_revision(url) != sql.head_revision():
+        raise ConfigurationError(
+            "the database schema is not current: run `authgate db upgrade` first"
+        )
     engine = sql.create_engine(url)
-    revocations = MemoryRevocationList(clock, leeway=policy.leeway)
-    revoker = Revoker(revocations, sql.SqlRevokedTokenStore(engine), clock)
+    durable: list[RevokedTokenStore] = [sql.SqlRevokedTokenStore(engine)]
+    throttle_store: ThrottleStore = MemoryThrottleStore()
+    revocations: MemoryRevocationList | redis_stores.RevocationSync
+    client, sync = None, None
+    if settings.redis_url:
+        client = redis_stores.create_client(settings.redis_url)
+        redis_revoked = redis_stores.RedisRevokedTokenStore(
+            client, leeway=policy.leeway, clock=clock
+        )
+        durable.append(redis_revoked)
+        throttle_store = redis_stores.RedisThrottleStore(client)
+        sync = redis_stores.RevocationSync(
+            redis_revoked,
+            clock,
+            policy=settings.revocation_failure_mode,
+            max_staleness=(
+                settings.revocation_max_staleness
+                if settings.revocation_failure_mode == "fail_open"
+                else None
+            ),
+            on_state_change=lambda ok: events.emit(
+                SecurityEvent.of(
+                    "store.recovered" if ok else "store.unavailable",
+                    "redis",
+                    timestamp=clock.now(),
+                )
+            ),
+        )
+        revocations = sync
+    else:
+        revocations = MemoryRevocationList(clock, leeway=policy.leeway)
+    revoker = Revoker(revocations, durable, clock, leeway=policy.leeway, load_from=durable[:1])
     issuer = TokenIssuer(keyring, policy, clock)
     verifier = TokenVerifier(keyring, policy, clock, revocations)
     sessions = Sessions(
@@ -157,7 +202,7 @@ async def build_runtime(
         grace_seconds=settings.refresh_grace_seconds,
     )
     throttle = LoginThrottle(
-        MemoryThrottleStore(),
+        throttle_store,
         ThrottlePolicy(
             account_limit=settings.login_account_limit,
             ip_limit=settings.login_ip_limit,

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     dev_key_file: Path = Field(Path(".authgate/dev-keys.json"), description="dev key location")
     database_url: str = Field("sqlite:///./authgate.db", description="SQLite or PostgreSQL URL")
     redis_url: str | None = Field(None, description="Redis for several instances")
+    revocation_failure_mode: Literal["fail_closed", "fail_open"] = Field(
+        "fail_closed",
+        description="with Redis unreachable: refuse verification (fail_closed) or trust "
+        "the in-memory revocation list for at most revocation_max_staleness seconds",
+    )
+    revocation_max_staleness: float = Field(
+        10.0, gt=0, le=300, description="fail_open bound on a stale revocation list, seconds"
+    )
     access_ttl: int = Field(15 * 60, description="access-token lifetime, seconds")
     refresh_ttl: int = Field(7 * 24 * 3600, description="refresh-token lifetime, seconds")
     leeway: int = Field(30, description="clock-skew leeway, seconds (max 30)")
@@ -70,7 +78,10 @@ class Settings(BaseSettings):
         description="window in which a just-spent refresh token gets the "
         "same successor (concurrent tabs) instead of revoking the session",
     )
-    cookie_secure: bool = Field(True, description="Secure flag on cookies (never off in prod)")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag on cookies; default on, off only with --dev on "
+        "http://localhost; false is refused outside --dev"
+    )
     cookie_domain: str | None = Field(None, description="Domain attribute for shared cookies")
     refresh_cookie_samesite: Literal["lax", "strict"] = "lax"
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -115,8 +126,11 @@ class Settings(BaseSettings):
 
     @property
     def effective_cookie_secure(self) -> bool:
-        """Secure is only ever dropped in dev mode for plain-http localhost."""
-        return self.cookie_secure or not (self.dev and self.is_local_http)
+        """Secure unless switched off explicitly (dev only) or, by default, in
+        dev mode on plain-http localhost."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return not (self.dev and self.is_local_http)
 
 
 def check_production(settings: Settings) -> list[str]:
@@ -141,7 +155,7 @@ def check_production(settings: Settings) -> list[str]:
             "no signing key: set AUTHGATE_JWT_SECRET (generate one with `authgate keys "
             "generate`) or AUTHGATE_JWT_KEYS, or run with --dev"
         )
-    if not settings.cookie_secure:
+    if settings.cookie_secure is False:
         problems.append(
             "AUTHGATE_COOKIE_SECURE=false is refused outside --dev: serve authgate over HTTPS"
         )

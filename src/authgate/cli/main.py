@@ -109,8 +109,7 @@ def serve(
 def db_upgrade() -> None:
     """Apply pending migrations to AUTHGATE_DATABASE_URL."""
     settings = _settings()
-    url = sql.normalize_database_url(settings.database_url)
-    _run(lambda: sql.upgrade(url))
+    _run(lambda: sql.upgrade(sql.normalize_database_url(settings.database_url)))
     out.print("database is up to date")
 
 

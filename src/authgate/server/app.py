@@ -31,7 +31,7 @@ from authgate.server.middleware import (
     SecurityHeadersMiddleware,
 )
 from authgate.server.problems import PROBLEM_JSON, problem, problem_for
-from authgate.server.routers import auth, ops, sessions
+from authgate.server.routers import auth, ops, pages, sessions
 from authgate.server.transport import CookieTransport
 
 __all__ = ["create_app"]
@@ -99,7 +99,7 @@ def create_app(runtime: Runtime, metrics: Metrics | None = None) -> FastAPI:
             while True:
                 await asyncio.sleep(_PRUNE_INTERVAL)
                 with contextlib.suppress(AuthgateError):
-                    await runtime.revoker.durable.prune(now=runtime.clock.now())
+                    await runtime.revoker.prune()
 
         task = asyncio.create_task(prune())
         try:
@@ -134,6 +134,7 @@ def create_app(runtime: Runtime, metrics: Metrics | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(sessions.router)
+    app.include_router(pages.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
 
     # Added innermost first: security headers end up outermost.

@@ -52,6 +52,7 @@ EVENT_NAMES: Final = frozenset(
         "csrf.refused",
         "config.refused",
         "store.unavailable",
+        "store.recovered",
     }
 )
 
