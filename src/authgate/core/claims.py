@@ -34,6 +34,7 @@ __all__ = [
     "ExtraValue",
     "RefreshClaims",
     "TokenPolicy",
+    "check_times",
     "extra_claim_value",
     "parse_access_claims",
     "parse_refresh_claims",
@@ -163,6 +164,18 @@ def extra_claim_value(value: Any) -> ExtraValue:
     raise InvalidClaimError("an extra claim has an unsupported type")
 
 
+def check_times(iat: int, nbf: int, exp: int, leeway: int, now: float) -> None:
+    """Valid from ``nbf - leeway`` (and ``iat - leeway``) until before ``exp + leeway``.
+
+    Raises:
+        ExpiredTokenError, NotYetValidError.
+    """
+    if now >= exp + leeway:
+        raise ExpiredTokenError("token has expired")
+    if nbf > now + leeway or iat > now + leeway:
+        raise NotYetValidError("token is not valid yet")
+
+
 def _check_common(
     payload: Mapping[str, Any],
     policy: TokenPolicy,
@@ -191,11 +204,7 @@ def _check_common(
         raise InvalidClaimError("claim aud is missing or not a string or list of strings")
     if not aud_ok:
         raise InvalidAudienceError("token is meant for another audience")
-    leeway = policy.leeway
-    if now >= exp + leeway:
-        raise ExpiredTokenError("token has expired")
-    if nbf > now + leeway or iat > now + leeway:
-        raise NotYetValidError("token is not valid yet")
+    check_times(iat, nbf, exp, policy.leeway, now)
     if not iat <= nbf < exp or exp - iat > ttl:
         raise InvalidClaimError("token lifetime is inconsistent with the policy")
     return sub, iat, nbf, exp

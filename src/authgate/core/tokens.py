@@ -24,6 +24,7 @@ from authgate.core.claims import (
     ExtraValue,
     RefreshClaims,
     TokenPolicy,
+    check_times,
     extra_claim_value,
     parse_access_claims,
     parse_refresh_claims,
@@ -173,13 +174,21 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    """Verifies tokens; safe to share between threads and requests.
+    """Verifies tokens; safe to share between requests of one event loop.
 
     ``revocations`` is consulted for access tokens only: refresh tokens are
     revoked by family in the session store.
+
+    Access tokens that verified are remembered, keyed by their exact text,
+    in a bounded cache (``cache_size`` entries, oldest evicted first): a
+    client reuses its access token for up to 15 minutes, and a hit skips
+    only the work whose result cannot change — signature, header and claim
+    parsing.  Every hit still checks expiry, not-before and revocation, so a
+    cached token is refused exactly when a fresh verification would refuse
+    it.  Replacing ``keyring`` or ``policy`` empties the cache.
     """
 
-    __slots__ = ("clock", "keyring", "policy", "revocations")
+    __slots__ = ("_cache", "_keyring", "_policy", "cache_size", "clock", "revocations")
 
     def __init__(
         self,
@@ -187,14 +196,38 @@ class TokenVerifier:
         policy: TokenPolicy,
         clock: Clock,
         revocations: RevocationList | None = None,
+        *,
+        cache_size: int = 4096,
     ) -> None:
-        self.keyring = keyring
-        self.policy = policy
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0")
+        self._keyring = keyring
+        self._policy = policy
         self.clock = clock
         self.revocations = revocations
+        self.cache_size = cache_size
+        self._cache: dict[str, AccessClaims] = {}
+
+    @property
+    def keyring(self) -> KeyRing:
+        return self._keyring
+
+    @keyring.setter
+    def keyring(self, keyring: KeyRing) -> None:
+        self._keyring = keyring
+        self._cache.clear()  # a retired key must stop verifying at once
+
+    @property
+    def policy(self) -> TokenPolicy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: TokenPolicy) -> None:
+        self._policy = policy
+        self._cache.clear()
 
     def _verified_payload(self, token: str | bytes, typ: str) -> tuple[dict[str, Any], str]:
-        verified = jws.verify(token, self.keyring, max_bytes=self.policy.max_token_bytes)
+        verified = jws.verify(token, self._keyring, max_bytes=self._policy.max_token_bytes)
         if verified.header.get("typ") != typ:
             raise WrongTokenTypeError(f"expected a token of type {typ}")
         payload = jws.parse_json_object(verified.payload, "payload")
@@ -207,8 +240,18 @@ class TokenVerifier:
             TokenError: the subclass names the first check that failed.
             StoreError: the revocation backend cannot answer (fail closed).
         """
-        payload, kid = self._verified_payload(token, ACCESS_TOKEN_TYPE)
-        claims = parse_access_claims(payload, self.policy, self.clock.now(), kid)
+        now = self.clock.now()
+        claims = self._cache.get(token) if type(token) is str else None
+        if claims is None:
+            payload, kid = self._verified_payload(token, ACCESS_TOKEN_TYPE)
+            claims = parse_access_claims(payload, self._policy, now, kid)
+            if self.cache_size and type(token) is str:
+                cache = self._cache
+                if len(cache) >= self.cache_size:
+                    cache.pop(next(iter(cache)), None)  # evict the oldest entry
+                cache[token] = claims
+        else:
+            check_times(claims.iat, claims.nbf, claims.exp, self._policy.leeway, now)
         if self.revocations is not None and self.revocations.is_revoked(claims.jti):
             raise RevokedTokenError("token has been revoked")
         return claims
@@ -217,10 +260,10 @@ class TokenVerifier:
         """The claims of a validly signed, unexpired refresh token.
 
         Whether it is spent or its family revoked is the session store's
-        business, not this function's.
+        business, not this function's.  Never cached: it is used once.
 
         Raises:
             TokenError: the subclass names the first check that failed.
         """
         payload, kid = self._verified_payload(token, REFRESH_TOKEN_TYPE)
-        return parse_refresh_claims(payload, self.policy, self.clock.now(), kid)
+        return parse_refresh_claims(payload, self._policy, self.clock.now(), kid)
