@@ -24,6 +24,7 @@ from authgate.bootstrap import Runtime
 from authgate.core.errors import AuthgateError
 from authgate.server.auth import RequestAuth
 from authgate.server.clientip import ClientIpResolver
+from authgate.server.fastverify import FastVerify
 from authgate.server.metrics import Metrics
 from authgate.server.middleware import (
     BodyLimitMiddleware,
@@ -137,7 +138,8 @@ def create_app(runtime: Runtime, metrics: Metrics | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
 
-    # Added innermost first: security headers end up outermost.
+    # Added innermost first: the verify fast lane ends up outermost, then
+    # security headers.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -151,4 +153,5 @@ def create_app(runtime: Runtime, metrics: Metrics | None = None) -> FastAPI:
         )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(FastVerify, verifier=runtime.verifier, metrics=metrics)
     return app
