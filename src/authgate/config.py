@@ -79,8 +79,9 @@ class Settings(BaseSettings):
         "same successor (concurrent tabs) instead of revoking the session",
     )
     cookie_secure: bool | None = Field(
-        None, description="Secure flag on cookies; default on, off only with --dev on "
-        "http://localhost; false is refused outside --dev"
+        None,
+        description="Secure flag on cookies; default on, off only with --dev on "
+        "http://localhost; false is refused outside --dev",
     )
     cookie_domain: str | None = Field(None, description="Domain attribute for shared cookies")
     refresh_cookie_samesite: Literal["lax", "strict"] = "lax"
