@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from authgate.server.routers import auth, ops, sessions
+from authgate.server.routers import auth, ops, pages, sessions
 
-__all__ = ["auth", "ops", "sessions"]
+__all__ = ["auth", "ops", "pages", "sessions"]
