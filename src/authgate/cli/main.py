@@ -54,6 +54,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _warn(message: str) -> None:
+    # One line per message whatever the terminal width: logs and tests grep it.
+    err.print(message, soft_wrap=True, markup=False)
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         return load_settings(**overrides)
@@ -102,7 +107,7 @@ def serve(
     settings = _settings(**overrides)
     if settings.dev and "public_url" not in settings.model_fields_set:
         settings = _settings(**overrides, public_url=f"http://localhost:{settings.port}")
-    _run(lambda: run_server(settings, warn=err.print))
+    _run(lambda: run_server(settings, warn=_warn))
 
 
 @db_app.command("upgrade")
@@ -153,9 +158,8 @@ def users_list(
     users = _with_runtime(lambda rt: rt.accounts.list_users(limit=limit, offset=offset))
     if as_json:
         for u in users:
-            out.print_json(
-                json.dumps({"id": u.id, "email": u.email, "role": u.role, "disabled": u.disabled})
-            )
+            record = {"id": u.id, "email": u.email, "role": u.role, "disabled": u.disabled}
+            typer.echo(json.dumps(record))
         return
     table = Table("id", "email", "role", "disabled")
     for u in users:

@@ -39,6 +39,7 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger("authgate.server")
 _PRUNE_INTERVAL = 600.0
+_RELOAD_INTERVAL = 5.0
 
 
 def _validation_problem(_: Request, exc: Exception) -> Response:
@@ -57,6 +58,8 @@ def _validation_problem(_: Request, exc: Exception) -> Response:
 
 def _http_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only
+    if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. not UTF-8)
+        return problem(400, "malformed_json", "request body is not valid JSON")
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return problem(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
@@ -90,19 +93,32 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+async def _housekeeping(runtime: Runtime) -> None:
+    """Reload revocations made elsewhere and prune expired ones.
+
+    With Redis, revocations arrive by pub/sub within milliseconds; without
+    it, one made by another process on the same database (``authgate users
+    disable``) reaches this instance within ``_RELOAD_INTERVAL`` seconds.
+    """
+    elapsed = 0.0
+    while True:
+        await asyncio.sleep(_RELOAD_INTERVAL)
+        elapsed += _RELOAD_INTERVAL
+        with contextlib.suppress(AuthgateError):
+            if runtime.sync is None:
+                await runtime.revoker.load()
+            if elapsed >= _PRUNE_INTERVAL:
+                elapsed = 0.0
+                await runtime.revoker.prune()
+
+
 def create_app(runtime: Runtime, metrics: Metrics | None = None) -> FastAPI:
     settings = runtime.settings
     metrics = metrics or Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async def prune() -> None:
-            while True:
-                await asyncio.sleep(_PRUNE_INTERVAL)
-                with contextlib.suppress(AuthgateError):
-                    await runtime.revoker.prune()
-
-        task = asyncio.create_task(prune())
+        task = asyncio.create_task(_housekeeping(runtime))
         try:
             yield
         finally:

@@ -65,19 +65,27 @@ class BodyLimitMiddleware:
                 await _too_large(scope, receive, send, limit)
                 return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise _BodyTooLargeError
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # The app may have turned our error into its own 400: answer
+                # 413 instead and drop what it sends.
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    await _too_large(scope, receive, send, limit)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 

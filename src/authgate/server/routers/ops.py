@@ -16,15 +16,18 @@ __all__ = ["router"]
 router = APIRouter(tags=["operations"])
 
 
-@router.api_route(
+@router.get(
     "/auth/verify",
-    methods=["GET", "HEAD"],
-    status_code=200,
+    response_class=Response,
     responses={
-        200: {"description": "valid: identity in X-Auth-Subject, X-Auth-Role, X-Auth-Token-Id"},
+        200: {
+            "description": "valid: identity in X-Auth-Subject, X-Auth-Role, X-Auth-Token-Id",
+            "content": {},
+        },
         **problem_responses(401, 403, 503),
     },
 )
+@router.head("/auth/verify", response_class=Response, include_in_schema=False)
 async def verify(request: Request) -> Response:
     """For nginx ``auth_request`` and Traefik ForwardAuth; no database access.
 
