@@ -81,6 +81,47 @@ def _csrf_tokens(keyring: KeyRing) -> CsrfTokens:
     return CsrfTokens(secrets)
 
 
+def _shared_state(
+    settings: Settings,
+    policy: TokenPolicy,
+    clock: Clock,
+    events: EventSink,
+    durable: list[RevokedTokenStore],
+) -> tuple[
+    ThrottleStore,
+    MemoryRevocationList | redis_stores.RevocationSync,
+    Any,
+    redis_stores.RevocationSync | None,
+]:
+    """In-process state on one instance; Redis-backed when REDIS_URL is set.
+
+    With Redis, revocations are written to SQL (durable) *and* Redis (fan-out,
+    appended to ``durable``); verify reads the in-memory copy kept by the sync.
+    """
+    if not settings.redis_url:
+        return MemoryThrottleStore(), MemoryRevocationList(clock, leeway=policy.leeway), None, None
+    client = redis_stores.create_client(settings.redis_url)
+    redis_revoked = redis_stores.RedisRevokedTokenStore(client, leeway=policy.leeway, clock=clock)
+    sync = redis_stores.RevocationSync(
+        redis_revoked,
+        clock,
+        durable=durable[:1],
+        policy=settings.revocation_failure_mode,
+        max_staleness=(
+            settings.revocation_max_staleness
+            if settings.revocation_failure_mode == "fail_open"
+            else None
+        ),
+        on_state_change=lambda ok: events.emit(
+            SecurityEvent.of(
+                "store.recovered" if ok else "store.unavailable", "redis", timestamp=clock.now()
+            )
+        ),
+    )
+    durable.append(redis_revoked)
+    return redis_stores.RedisThrottleStore(client), sync, client, sync
+
+
 @dataclass(slots=True)
 class Runtime:
     """Everything a running authgate needs; close with :meth:`aclose`."""
@@ -159,36 +200,9 @@ async def build_runtime(
         )
     engine = sql.create_engine(url)
     durable: list[RevokedTokenStore] = [sql.SqlRevokedTokenStore(engine)]
-    throttle_store: ThrottleStore = MemoryThrottleStore()
-    revocations: MemoryRevocationList | redis_stores.RevocationSync
-    client, sync = None, None
-    if settings.redis_url:
-        client = redis_stores.create_client(settings.redis_url)
-        redis_revoked = redis_stores.RedisRevokedTokenStore(
-            client, leeway=policy.leeway, clock=clock
-        )
-        durable.append(redis_revoked)
-        throttle_store = redis_stores.RedisThrottleStore(client)
-        sync = redis_stores.RevocationSync(
-            redis_revoked,
-            clock,
-            policy=settings.revocation_failure_mode,
-            max_staleness=(
-                settings.revocation_max_staleness
-                if settings.revocation_failure_mode == "fail_open"
-                else None
-            ),
-            on_state_change=lambda ok: events.emit(
-                SecurityEvent.of(
-                    "store.recovered" if ok else "store.unavailable",
-                    "redis",
-                    timestamp=clock.now(),
-                )
-            ),
-        )
-        revocations = sync
-    else:
-        revocations = MemoryRevocationList(clock, leeway=policy.leeway)
+    throttle_store, revocations, client, sync = _shared_state(
+        settings, policy, clock, events, durable
+    )
     revoker = Revoker(revocations, durable, clock, leeway=policy.leeway, load_from=durable[:1])
     issuer = TokenIssuer(keyring, policy, clock)
     verifier = TokenVerifier(keyring, policy, clock, revocations)
@@ -229,7 +243,18 @@ async def build_runtime(
         csrf=_csrf_tokens(keyring),
         events=events,
         engine=engine,
+        redis=client,
+        sync=sync,
         dev_key_created=dev_key_created,
     )
-    await revoker.load()
+    try:
+        await revoker.load()
+        if sync is not None:
+            await sync.start()  # subscribes, then loads Redis's and SQL's live entries
+            # Bounded: with Redis down the instance still starts, fails closed
+            # and reports not-ready until the sync catches up.
+            await sync.wait_synchronised(5.0)
+    except BaseException:
+        await runtime.aclose()
+        raise
     return runtime

@@ -198,6 +198,13 @@ class Sessions:
         else:
             self._emit("refresh.rotated", "rotated", client, **ids)
         access = await self._issue_access(claims.sub, role, claims.sid)
+        # A logout or reuse revocation that committed between the rotation and
+        # record_access_token did not see this jti: check, and revoke it here.
+        current = await self.store.get_family(claims.sid)
+        if current is None or current.revoked_at is not None:
+            await self.revoker.revoke([(access.claims.jti, access.claims.exp)])
+            self._emit("refresh.failed", SessionRevokedError.code, client, **ids)
+            raise SessionRevokedError("session is no longer valid")
         return TokenPair(access, successor)
 
     async def logout(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Final, Literal, Self
 
@@ -31,6 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from authgate.core.clock import Clock
 from authgate.core.errors import ConfigurationError, StoreError
 from authgate.core.revocation import MemoryRevocationList
+from authgate.stores.protocols import RevokedTokenStore
 from authgate.stores.redis.client import reply_text
 from authgate.stores.redis.revocations import RedisRevokedTokenStore
 
@@ -72,6 +73,9 @@ class RevocationSync:
         heartbeat: a subscription quiet this long is PINGed; no answer within
             the same time counts as a loss (a silent network partition).
         backoff: first and largest pause between reconnect attempts, doubling.
+        durable: stores (SQL) also read at every (re)synchronisation, so a
+            revocation written there while Redis was unreachable is learnt
+            when it returns.
         on_state_change: called with ``False`` when the copy stops being
             trustworthy and ``True`` when it is again (for one clear log
             event).  Runs on the event loop; exceptions from it are ignored.
@@ -93,8 +97,10 @@ class RevocationSync:
         heartbeat: float = 1.0,
         backoff: tuple[float, float] = (0.05, 1.0),
         on_state_change: Callable[[bool], object] | None = None,
+        durable: Sequence[RevokedTokenStore] = (),
     ) -> None:
         _check_settings(policy, max_staleness, heartbeat, backoff)
+        self._durable = tuple(durable)
         self._store = store
         self._clock = clock
         self._policy = policy
@@ -214,6 +220,9 @@ class RevocationSync:
             leeway = self._store.leeway
             for jti, expires_at in await self._store.live(now=self._clock.now() - leeway):
                 self._memory.revoke(jti, expires_at)
+            for source in self._durable:  # revocations Redis missed while it was down
+                for jti, expires_at in await source.live(now=self._clock.now() - leeway):
+                    self._memory.revoke(jti, expires_at)
             self._trust()
             await self._listen(pubsub)
         finally:
