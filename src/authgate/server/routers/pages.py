@@ -23,7 +23,13 @@ PAGE_CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-_PAGES: Final = frozenset({"sign-in", "sign-up", "account", "sessions", "sign-out"})
+_PAGES: Final = {
+    "sign-in": "Sign in",
+    "sign-up": "Create account",
+    "account": "Your account",
+    "sessions": "Your sessions",
+    "sign-out": "Sign out",
+}
 _STATIC_TYPES: Final = {
     "authgate.js": "text/javascript; charset=utf-8",
     "pages.js": "text/javascript; charset=utf-8",
@@ -32,11 +38,22 @@ _STATIC_TYPES: Final = {
 }
 
 
-def _read(name: str) -> bytes:
-    return resources.files("authgate.server").joinpath("static", name).read_bytes()
+def _read(*parts: str) -> bytes:
+    return resources.files("authgate.server").joinpath("static", *parts).read_bytes()
 
 
-_FILES: Final = {name: _read(name) for name in (*_STATIC_TYPES, *(f"{p}.html" for p in _PAGES))}
+def _render(page: str) -> bytes:
+    """``layout.html`` around ``pages/<page>.html``: one header and nav for all."""
+    main = _read("pages", f"{page}.html").decode()
+    indented = "".join(f"    {line}" if line.strip() else line for line in main.splitlines(True))
+    html = _read("layout.html").decode()
+    for name, value in (("{title}", _PAGES[page]), ("{page}", page), ("{main}", indented)):
+        html = html.replace(name, value)
+    return html.encode()
+
+
+_FILES: Final = {name: _read(name) for name in _STATIC_TYPES}
+_HTML: Final = {page: _render(page) for page in _PAGES}
 
 
 @router.get("/ui")
@@ -63,7 +80,7 @@ async def page(page: str) -> Response:
     if page not in _PAGES:
         return problem(404, "not_found", "no such page")
     return Response(
-        _FILES[f"{page}.html"],
+        _HTML[page],
         media_type="text/html; charset=utf-8",
         headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"},
     )
