@@ -3,7 +3,11 @@
 ``python -m benchmarks`` runs every suite; ``python -m benchmarks core`` runs
 one.  ``--quick`` (before or after the suite name) trades precision for time;
 ``--rounds N`` overrides the number of timed rounds.  Each suite's section
-ends with exactly one line of JSON starting with ``{"suite":``.
+ends with exactly one line of JSON starting with ``{"suite":``; a run of more
+than one suite ends with one more, ``{"suite":"all",...}``, holding every
+suite's ratios.  A suite that cannot run (a service down, ``.venv-bench``
+missing a package it needs) is reported and the others still run; the exit
+status is then 1.
 """
 
 from __future__ import annotations
@@ -11,15 +15,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Final
 
-from benchmarks import SUITES
-from benchmarks.harness import render
+from benchmarks.harness import Report, combined_line, render
+from benchmarks.suites import SUITES
 
 __all__ = ["main"]
 
-MIN_ROUNDS: Final = 3  # a median of fewer rounds is just a sample
+MIN_ROUNDS: Final = 1  # below 3 a "median" is just a sample: for smoke runs only
 MAX_ROUNDS: Final = 99  # keeps a run well inside the lifetime of the pre-issued tokens
 
 
@@ -66,14 +71,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     quick: bool = getattr(args, "quick", False)
     rounds: int | None = getattr(args, "rounds", None)
     chosen = [suite for suite in SUITES if args.suite in (None, suite.name)]
+    reports: list[Report] = []
+    failed = False
     for number, suite in enumerate(chosen):
         budget = suite.quick if quick else suite.full
         if rounds is not None:
             budget = dataclasses.replace(budget, rounds=rounds)
         if number:
             print()
-        print(render(suite.run(budget)), flush=True)
-    return 0
+        try:
+            report = suite.run(budget)
+        except Exception:  # noqa: BLE001 - one broken suite must not hide the others
+            failed = True
+            print(f"== {suite.name}: FAILED, no figures ==", flush=True)
+            traceback.print_exc()
+            continue
+        reports.append(report)
+        print(render(report), flush=True)
+    if len(chosen) > 1:
+        print()
+        print(combined_line(reports, "quick" if quick else "full"), flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -3,294 +3,213 @@
 issue
     ``TokenIssuer.issue_access_token`` against ``jwt.encode`` of the same
     claims (built per call, as an issuer must: fresh ``jti``, current time)
-    with the same key and the same ``kid``/``typ`` headers.  The two produce
-    byte-compatible tokens; the set-up checks that each verifies the other's.
-verify (cold)
-    Every call gets a different valid token (``ops`` distinct tokens issued
-    before timing).  ``TokenVerifier.verify_access_token`` with a
-    ``MemoryRevocationList`` holding 1,000 unrelated jtis, against
-    ``jwt.decode`` requiring every registered claim authgate issues, against
-    the stdlib floor (HMAC, constant-time compare, base64url, ``json.loads``).
+    with the same key and the same ``kid``/``typ`` headers.
+verify, cold
+    Every call gets a different valid token and can never hit a cache: the
+    verifier is built with ``cache_size=0`` *and* ``ops`` distinct tokens are
+    walked in each round.  Against ``jwt.decode`` of the same tokens with the
+    same key, algorithm, audience, issuer and leeway, and the stdlib floor.
+verify, warm
+    One token verified ``ops`` times by a verifier with the default cache
+    (4,096 entries; a hit still checks exp/nbf and revocation) against
+    ``jwt.decode`` of that token ``ops`` times.  The cache's memory for 4,096
+    entries is measured with ``tracemalloc``.
+joserfc (optional)
+    In ``.venv-bench``, joserfc's ``jwt.decode`` + ``JWTClaimsRegistry`` against
+    PyJWT measured in that same subprocess (:mod:`benchmarks.workers.joserfc_verify`).
 
 Everything runs under ``SystemClock``: tokens are valid when verified.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
-from collections.abc import Callable
+import gc
+import statistics
+import tracemalloc
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Final
+from typing import Final
 
-import jwt
-from jwt.types import Options
+from authgate.core import TokenVerifier
+from benchmarks import core_sides as sides
+from benchmarks.harness import Budget, Case, Finding, Ratio, Report, Suite, Target, measure
+from benchmarks.harness import micro_table as table_of
+from benchmarks.procs import SETUP_HINT, bench_python, run_worker
 
-from authgate.core import (
-    ACCESS_TOKEN_TYPE,
-    KeyRing,
-    MemoryRevocationList,
-    SystemClock,
-    TokenIssuer,
-    TokenPolicy,
-    TokenVerifier,
-    generate_hmac_key,
-)
-from benchmarks.harness import Budget, Case, Ratio, Report, Suite, measure
+__all__ = ["SUITE", "cache_memory", "run"]
 
-__all__ = ["SUITE", "floor_verify", "run"]
-
-ISSUER: Final = "https://auth.bench.example"
-AUDIENCE: Final = "bench-api"
-# Long enough that tokens issued before timing are still valid when the last
-# round verifies them (--rounds is capped accordingly in __main__).
-ACCESS_TTL: Final = 3600
-LEEWAY: Final = 30
-REVOKED_JTIS: Final = 1_000
-SUBJECT: Final = "u_8f3a5c"
-ROLE: Final = "user"
-SESSION_ID: Final = "s_2b9d41"
-JTI_BYTES: Final = 16  # what TokenIssuer uses: 128 bits
-PYJWT_REQUIRE: Final = ("exp", "iat", "nbf", "iss", "aud", "sub", "jti")
+CACHE_ENTRIES: Final = 4096
 
 RATIOS: Final = (
     Ratio("issue_vs_pyjwt", "issue_authgate", "issue_pyjwt", "authgate issue / pyjwt encode"),
-    Ratio("verify_vs_pyjwt", "verify_authgate", "verify_pyjwt", "authgate verify / pyjwt decode"),
-    Ratio("verify_vs_floor", "verify_authgate", "verify_floor", "authgate verify / stdlib floor"),
-    Ratio("pyjwt_vs_floor", "verify_pyjwt", "verify_floor", "pyjwt decode / stdlib floor"),
+    Ratio(
+        "verify_cold_vs_pyjwt",
+        "verify_cold_authgate",
+        "verify_cold_pyjwt",
+        "cold: authgate verify / pyjwt decode",
+        Target("<=", 0.6),
+    ),
+    Ratio(
+        "verify_cold_vs_floor",
+        "verify_cold_authgate",
+        "verify_floor",
+        "cold: authgate verify / stdlib floor",
+    ),
+    Ratio("pyjwt_vs_floor", "verify_cold_pyjwt", "verify_floor", "pyjwt decode / stdlib floor"),
+    Ratio(
+        "verify_warm_vs_pyjwt",
+        "verify_warm_authgate",
+        "verify_warm_pyjwt",
+        "warm: authgate verify / pyjwt decode",
+        Target("<=", 0.1),  # ">= 10x faster"
+    ),
 )
 
 NOTES: Final = (
-    "Ratio = median(numerator) / median(denominator); below 1 means the numerator is faster. "
-    "All sides run in one process with the same 256-bit HS256 key; each op is one Python call.",
-    "issue, authgate: TokenIssuer.issue_access_token(subject, role, session_id) - checks the "
-    "subject (non-empty, <= 255 chars, no '@') and extra claims against the policy, reads "
-    "SystemClock, draws a 128-bit jti, json.dumps header {alg,kid,typ} and the 9 claims, "
-    "HMAC-SHA256 via PyJWT's prepared HMACAlgorithm (key prepared once), returns the token "
-    "plus a frozen AccessClaims.",
-    "issue, pyjwt: per call builds the same 9-claim dict (iss, aud, sub, iat, nbf, exp, jti "
-    "from secrets.token_urlsafe(16), role, sid; time from the same SystemClock) and calls "
-    'jwt.encode(claims, key, algorithm="HS256", headers={kid, typ: at+jwt}), which re-runs '
-    "prepare_key (PEM/SSH/DER/JWK refusal) and the key-length check on every call.",
-    "verify, authgate: TokenVerifier.verify_access_token - size cap (8 KiB), ASCII, exactly 3 "
-    "canonical unpadded base64url segments; header a JSON object without duplicate members, "
-    "only alg/kid/typ, kid -> key in the ring, alg must equal the key's alg; HMAC-SHA256 with "
-    "hmac.compare_digest; typ == at+jwt; payload a JSON object without duplicate members; no "
-    "claim outside {iss,aud,sub,exp,nbf,iat,jti,role,sid}; iss/sub/jti/role are bounded "
-    "strings, iat/nbf/exp are JSON integers (not float/bool/str) in range; iss == issuer; aud "
-    "== audience (or a list of strings containing it); exp/nbf/iat against SystemClock with "
-    "30 s leeway; iat <= nbf < exp and exp - iat <= access TTL; jti looked up in a "
-    f"MemoryRevocationList of {REVOKED_JTIS:,} entries; builds a frozen AccessClaims.",
-    'verify, pyjwt: jwt.decode(token, key, algorithms=["HS256"], audience, issuer, leeway=30, '
-    f"options={{require: [{', '.join(PYJWT_REQUIRE)}]}}) - splits on '.', base64url-decodes "
-    "the segments (padding tolerated), header a JSON object, kid a string, crit/b64 "
-    "handling, alg in the allowlist, prepare_key + key-length check on every call, "
-    "HMAC-SHA256 with hmac.compare_digest, payload a JSON object, the 7 required claims "
-    "present and not null, iat/nbf/exp int()-convertible and checked against datetime.now() "
-    "with 30 s leeway, iss == issuer, aud == audience (or in a list), sub and jti are "
-    "strings. It does NOT check typ, the header parameter allowlist, duplicate JSON members, "
-    "canonical base64url, token size, unknown claims, role, the exact JSON type of the "
-    "times, lifetime consistency or revocation.",
-    "verify, stdlib floor: rpartition the token, hmac.new(key, signing_input, "
-    "sha256).digest(), base64url-decode the signature, hmac.compare_digest, base64url-decode "
-    "the payload, json.loads. No header, claim or time check at all: the least any HS256 "
-    "verifier must do.",
+    *sides.NOTES,
+    "verify cold, authgate: TokenVerifier(..., cache_size=0).verify_access_token over "
+    "`ops` distinct tokens per round (the same list every side walks) - with cache_size=0 "
+    "nothing is ever remembered, so every call does the full check of [4].",
+    "verify warm, authgate: the default TokenVerifier (cache_size=4096) verifying one token "
+    "`ops` times after one untimed verification: a cache hit, which still runs check_times "
+    "(exp/nbf/iat with leeway, on SystemClock) and the revocation lookup. pyjwt warm: "
+    "jwt.decode of that same token `ops` times, as in [5] (PyJWT has no cache).",
+    "cache memory: tracemalloc of a default verifier after 4,096 distinct verifications, "
+    "counting what the cache keeps alive: the dict, the token strings (fresh copies, as a "
+    "server decodes each from its request) and the AccessClaims with their strings.",
+    "joserfc (optional, .venv-bench): joserfc.jwt.decode(token, OctKey, algorithms=['HS256']) "
+    "then JWTClaimsRegistry(leeway=30, iss/aud by value, sub/exp/nbf/iat/jti essential)."
+    "validate(claims), against the PyJWT call of [5], both in one .venv-bench subprocess over "
+    "the same distinct tokens; only their ratio is comparable with this table.",
 )
 
 
-def _b64url_decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def floor_verify(token: str, secret: bytes) -> Any:
-    """The stdlib floor: signature check plus payload decoding, nothing else."""
-    signing_input, _, signature = token.rpartition(".")
-    expected = hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, _b64url_decode(signature)):
-        raise ValueError("signature does not verify")
-    return json.loads(_b64url_decode(signing_input.partition(".")[2]))
-
-
 @dataclass(frozen=True, slots=True)
-class _Fixture:
-    """Key, issuer, verifier and the pre-issued tokens every case shares."""
+class CacheMemory:
+    entries: int
+    bytes: int
 
-    secret: bytes
-    kid: str
-    clock: SystemClock
-    issuer: TokenIssuer
-    verifier: TokenVerifier
-    tokens: tuple[str, ...]
+    @property
+    def per_entry(self) -> float:
+        return self.bytes / self.entries
 
-    @classmethod
-    def create(cls, ops: int) -> _Fixture:
-        clock = SystemClock()
-        key = generate_hmac_key("bench-hs256", created_at=clock.now())
-        if not isinstance(key.material, bytes):  # narrows the type; HS256 keys hold bytes
-            raise TypeError("an HS256 key holds its secret as bytes")
-        ring = KeyRing((key,))
-        policy = TokenPolicy(issuer=ISSUER, audience=AUDIENCE, access_ttl=ACCESS_TTL, leeway=LEEWAY)
-        revocations = MemoryRevocationList(clock, leeway=LEEWAY)
-        for _ in range(REVOKED_JTIS):
-            revocations.revoke(secrets.token_urlsafe(JTI_BYTES), clock.now() + ACCESS_TTL)
-        issuer = TokenIssuer(ring, policy, clock)
-        tokens = tuple(
-            issuer.issue_access_token(
-                subject=f"u_{n:08x}", role=ROLE, session_id=f"s_{n:08x}"
-            ).token
-            for n in range(ops)
+
+def cache_memory(fixture: sides.Fixture, entries: int = CACHE_ENTRIES) -> CacheMemory:
+    """Bytes a default verifier's cache keeps alive for ``entries`` distinct tokens."""
+    tokens = [
+        fixture.issuer.issue_access_token(subject=f"u_{n:08x}", role="user").token
+        for n in range(entries)
+    ]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        verifier = TokenVerifier(  # the default cache_size
+            fixture.verifier.keyring, fixture.verifier.policy, fixture.clock, fixture.revocations
         )
-        verifier = TokenVerifier(ring, policy, clock, revocations)
-        return cls(key.material, key.kid, clock, issuer, verifier, tokens)
+        for token in tokens:
+            verifier.verify_access_token("".join(token))  # a fresh str, like a request's
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    if verifier.cache_size != entries:
+        raise RuntimeError("the default cache size changed: update CACHE_ENTRIES")
+    return CacheMemory(entries, after - before)
 
-    def pyjwt_issue(self) -> str:
-        """The same call the timed loop makes, for :meth:`check`."""
-        now = int(self.clock.now())
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": SUBJECT,
-            "iat": now,
-            "nbf": now,
-            "exp": now + ACCESS_TTL,
-            "jti": secrets.token_urlsafe(JTI_BYTES),
-            "role": ROLE,
-            "sid": SESSION_ID,
-        }
-        headers = {"kid": self.kid, "typ": ACCESS_TOKEN_TYPE}
-        return jwt.encode(claims, self.secret, algorithm="HS256", headers=headers)
 
-    @staticmethod
-    def pyjwt_options() -> Options:
-        return {"require": list(PYJWT_REQUIRE)}
+def _warm_cases(fixture: sides.Fixture, ops: int) -> tuple[Case, Case]:
+    token = fixture.tokens[0]
+    warm = fixture.verifier_with(fixture.revocations, cache_size=CACHE_ENTRIES)
+    warm.verify_access_token(token)  # now cached
+    verify, decode = warm.verify_access_token, fixture.pyjwt_decode
 
-    def pyjwt_decode(self, token: str) -> dict[str, Any]:
-        """The same call the timed loop makes, for :meth:`check`."""
-        return jwt.decode(
-            token,
-            self.secret,
-            algorithms=["HS256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            leeway=LEEWAY,
-            options=self.pyjwt_options(),
-        )
+    def authgate() -> None:
+        for _ in repeat(None, ops):
+            verify(token)
 
-    def check(self) -> None:
-        """Every side accepts the same tokens and the issuers are interchangeable.
+    def pyjwt() -> None:
+        for _ in repeat(None, ops):
+            decode(token)
 
-        Not a speed assertion: a side that raised would time its error path.
-        """
-        token = self.tokens[0]
-        ours = self.verifier.verify_access_token(token)
-        theirs = self.pyjwt_decode(token)
-        floor = floor_verify(token, self.secret)
-        if not ours.jti == theirs["jti"] == floor["jti"]:
-            raise RuntimeError("the three verifiers disagree about the same token")
-        from_pyjwt = self.pyjwt_issue()
-        from_authgate = self.issuer.issue_access_token(
-            subject=SUBJECT, role=ROLE, session_id=SESSION_ID
-        ).token
-        if jwt.get_unverified_header(from_pyjwt) != jwt.get_unverified_header(from_authgate):
-            raise RuntimeError("authgate and PyJWT tokens carry different headers")
-        self.verifier.verify_access_token(from_pyjwt)
-        self.pyjwt_decode(from_authgate)
+    return (
+        Case("verify_warm_authgate", "verify warm: authgate, cache hit [8]", authgate),
+        Case("verify_warm_pyjwt", "verify warm: pyjwt decode, same token [8]", pyjwt),
+    )
 
-    def cases(self, ops: int) -> tuple[Case, ...]:
-        return (
-            Case("issue_authgate", "issue: authgate issue_access_token [2]", self._issue(ops)),
-            Case("issue_pyjwt", "issue: pyjwt encode [3]", self._encode(ops)),
-            Case("verify_authgate", "verify: authgate verify_access_token [4]", self._verify()),
-            Case("verify_pyjwt", "verify: pyjwt decode [5]", self._decode()),
-            Case("verify_floor", "verify: stdlib floor [6]", self._floor()),
-        )
 
-    # Each body binds what it calls to locals and makes exactly one library call per op,
-    # so every side pays the same loop cost.
-
-    def _issue(self, ops: int) -> Callable[[], None]:
-        issue = self.issuer.issue_access_token
-
-        def body() -> None:
-            for _ in repeat(None, ops):
-                issue(subject=SUBJECT, role=ROLE, session_id=SESSION_ID)
-
-        return body
-
-    def _encode(self, ops: int) -> Callable[[], None]:
-        encode, now, token_urlsafe = jwt.encode, self.clock.now, secrets.token_urlsafe
-        secret, headers = self.secret, {"kid": self.kid, "typ": ACCESS_TOKEN_TYPE}
-
-        def body() -> None:
-            for _ in repeat(None, ops):
-                iat = int(now())
-                claims = {
-                    "iss": ISSUER,
-                    "aud": AUDIENCE,
-                    "sub": SUBJECT,
-                    "iat": iat,
-                    "nbf": iat,
-                    "exp": iat + ACCESS_TTL,
-                    "jti": token_urlsafe(JTI_BYTES),
-                    "role": ROLE,
-                    "sid": SESSION_ID,
-                }
-                encode(claims, secret, algorithm="HS256", headers=headers)
-
-        return body
-
-    def _verify(self) -> Callable[[], None]:
-        verify, tokens = self.verifier.verify_access_token, self.tokens
-
-        def body() -> None:
-            for token in tokens:
-                verify(token)
-
-        return body
-
-    def _decode(self) -> Callable[[], None]:
-        decode, secret, tokens = jwt.decode, self.secret, self.tokens
-        algorithms, options = ["HS256"], self.pyjwt_options()
-
-        def body() -> None:
-            for token in tokens:
-                decode(
-                    token,
-                    secret,
-                    algorithms=algorithms,
-                    audience=AUDIENCE,
-                    issuer=ISSUER,
-                    leeway=LEEWAY,
-                    options=options,
-                )
-
-        return body
-
-    def _floor(self) -> Callable[[], None]:
-        secret, tokens = self.secret, self.tokens
-
-        def body() -> None:
-            for token in tokens:
-                floor_verify(token, secret)
-
-        return body
+def _joserfc(budget: Budget) -> tuple[list[Finding], dict[str, float], dict[str, object]]:
+    python = bench_python()
+    if python is None:
+        return [], {}, {"joserfc": f"skipped: no .venv-bench ({SETUP_HINT})"}
+    result = run_worker(
+        python,
+        "benchmarks.workers.joserfc_verify",
+        str(budget.ops),
+        str(budget.rounds),
+        timeout=600,
+    )
+    medians = {side: statistics.median(values) for side, values in result["samples"].items()}
+    finding = Finding(
+        "joserfc_vs_pyjwt",
+        "joserfc decode+validate / pyjwt decode (.venv-bench) [10]",
+        medians["joserfc"] / medians["pyjwt"],
+    )
+    figures = {"joserfc_us": medians["joserfc"], "pyjwt_in_joserfc_worker_us": medians["pyjwt"]}
+    return [finding], figures, {"joserfc": result["versions"]}
 
 
 def run(budget: Budget) -> Report:
     """Measure the ``core`` suite."""
-    fixture = _Fixture.create(budget.ops)
+    fixture = sides.Fixture.create(budget.ops)
     fixture.check()
-    cases = fixture.cases(budget.ops)
-    return Report("core", budget, cases, RATIOS, measure(cases, budget), NOTES)
+    cold = fixture.verifier_with(fixture.revocations, cache_size=0)
+    cases = (
+        *fixture.issue_cases(budget.ops),
+        Case(
+            "verify_cold_authgate",
+            "verify cold: authgate, cache_size=0 [4][7]",
+            fixture.verify_body(cold),
+        ),
+        Case("verify_cold_pyjwt", "verify cold: pyjwt decode [5]", fixture.decode_body()),
+        Case("verify_floor", "verify cold: stdlib floor [6]", fixture.floor_body()),
+        *_warm_cases(fixture, budget.ops),
+    )
+    table, findings, figures = table_of("core", cases, measure(cases, budget), RATIOS)
+    memory = cache_memory(fixture)
+    figures["cache_bytes_4096"] = memory.bytes
+    figures["cache_bytes_per_entry"] = memory.per_entry
+    jose_findings, jose_figures, info = _joserfc(budget)
+    findings.extend(jose_findings)
+    figures.update(jose_figures)
+    extra = [
+        f"cache memory for {memory.entries:,} entries [9]: {memory.bytes / 1024:,.0f} KiB "
+        f"({memory.per_entry:,.0f} B/entry)"
+    ]
+    if "joserfc_us" in jose_figures:
+        extra.append(
+            f"joserfc [10]: {jose_figures['joserfc_us']:.2f} µs/op vs pyjwt "
+            f"{jose_figures['pyjwt_in_joserfc_worker_us']:.2f} µs/op in the same subprocess"
+        )
+    else:
+        extra.append(f"joserfc [10]: {info['joserfc']}")
+    return Report(
+        suite="core",
+        budget=budget,
+        title=f"{budget.mode} mode, {budget.rounds} interleaved rounds x {budget.ops:,} ops "
+        "per case (after 1 warm-up round); medians over rounds",
+        tables=[table],
+        findings=findings,
+        notes=NOTES,
+        figures=figures,
+        lines=extra,
+        info=info,
+    )
 
 
 SUITE: Final = Suite(
     name="core",
-    help="HS256 access tokens: authgate issue/verify vs bare PyJWT vs the stdlib floor",
+    help="HS256 tokens: authgate issue/verify (cold and cached) vs PyJWT, joserfc, stdlib floor",
     full=Budget("full", rounds=9, ops=20_000),
     quick=Budget("quick", rounds=3, ops=2_000),
     run=run,
