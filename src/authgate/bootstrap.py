@@ -145,6 +145,7 @@ class Runtime:
     dev_key_created: bool = False
 
     async def aclose(self) -> None:
+        self.accounts.hashing.close()
         if self.sync is not None:
             await self.sync.stop()
         if self.redis is not None:

@@ -63,7 +63,7 @@ def test_unknown_user_runs_a_real_argon2_verification(
     server: LiveServer, api: ApiClient, account: Account, recorder: RecordingArgon2
 ) -> None:
     """An unknown email costs one argon2id verification with the same
-    parameters as a real account's, in a worker thread (never the loop)."""
+    parameters as a real account's, in the hashing pool (never the loop)."""
     user = server.call(server.runtime.accounts.users.get_by_email(account.email))
     assert user is not None
     _login(api, unique_email("ghost"), WRONG)
@@ -72,13 +72,13 @@ def test_unknown_user_runs_a_real_argon2_verification(
     assert _parameters(dummy_hash) == _parameters(user.password_hash)
     assert dummy_hash.startswith("$argon2id$")
     assert dummy_hash != user.password_hash
-    assert not thread.startswith("authgate-")
+    assert thread.startswith("authgate-argon2")  # the niced pool, not the loop thread
 
     _login(api, account.email, WRONG)
     assert len(recorder.calls) == 2
     real_hash, thread = recorder.calls[1]
     assert real_hash == user.password_hash
-    assert not thread.startswith("authgate-")
+    assert thread.startswith("authgate-argon2")  # the niced pool, not the loop thread
     assert server.event_codes("login.failed") == ["invalid_credentials"] * 2
 
 

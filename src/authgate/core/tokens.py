@@ -9,8 +9,10 @@ audience, so neither can stand in for the other.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -206,7 +208,7 @@ class TokenVerifier:
         self.clock = clock
         self.revocations = revocations
         self.cache_size = cache_size
-        self._cache: dict[str, AccessClaims] = {}
+        self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
 
     @property
     def keyring(self) -> KeyRing:
@@ -248,7 +250,8 @@ class TokenVerifier:
             if self.cache_size and type(token) is str:
                 cache = self._cache
                 if len(cache) >= self.cache_size:
-                    cache.pop(next(iter(cache)), None)  # evict the oldest entry
+                    with contextlib.suppress(KeyError):
+                        cache.popitem(last=False)  # evict the oldest entry
                 cache[token] = claims
         else:
             check_times(claims.iat, claims.nbf, claims.exp, self._policy.leeway, now)

@@ -12,6 +12,7 @@ from authgate.service.events import (
     SecurityEvent,
     fingerprint,
 )
+from authgate.service.hashing import HashingPool
 from authgate.service.revocation import Revoker
 from authgate.service.sessions import RoleLookup, Sessions, TokenPair, refresh_token_hash
 from authgate.service.throttle import LoginThrottle, ThrottlePolicy
@@ -24,6 +25,7 @@ __all__ = [
     "ClientInfo",
     "EventSink",
     "FanoutSink",
+    "HashingPool",
     "JsonLinesSink",
     "LoginThrottle",
     "MemorySink",

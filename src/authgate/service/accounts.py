@@ -3,12 +3,12 @@
 Login takes the same time whether or not the account exists (a dummy argon2
 verification for unknown users, a real one for disabled users) and its error
 never says which part was wrong.  argon2 runs in a worker thread: it takes
-tens of milliseconds of CPU and must never block the event loop.
+tens of milliseconds of CPU and must never block the event loop
+(``service/hashing.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 import secrets
@@ -25,6 +25,7 @@ from authgate.core.errors import (
 from authgate.core.passwords import MAX_PASSWORD_BYTES, PasswordHasher, check_password_policy
 from authgate.service.context import ClientInfo
 from authgate.service.events import EventSink, SecurityEvent
+from authgate.service.hashing import HashingPool
 from authgate.service.sessions import Sessions
 from authgate.service.throttle import LoginThrottle
 from authgate.stores.protocols import UserStore
@@ -50,7 +51,7 @@ def new_user_id() -> str:
 
 
 class Accounts:
-    __slots__ = ("clock", "events", "hasher", "sessions", "throttle", "users")
+    __slots__ = ("clock", "events", "hasher", "hashing", "sessions", "throttle", "users")
 
     def __init__(
         self,
@@ -60,8 +61,11 @@ class Accounts:
         sessions: Sessions,
         events: EventSink,
         clock: Clock,
+        *,
+        hashing: HashingPool | None = None,
     ) -> None:
         self.users = users
+        self.hashing = hashing or HashingPool()
         self.hasher = hasher
         self.throttle = throttle
         self.sessions = sessions
@@ -84,7 +88,7 @@ class Accounts:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(sorted(ROLES))}")
         check_password_policy(password, user_inputs=(email,))
-        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+        password_hash = await self.hashing.run(self.hasher.hash, password)
         now = self.clock.now()
         user = User(
             id=new_user_id(),
@@ -114,10 +118,10 @@ class Accounts:
             raise
         user = await self.users.get_by_email(account) if account else None
         if user is None:
-            await asyncio.to_thread(self.hasher.verify_dummy, password)
+            await self.hashing.run(self.hasher.verify_dummy, password)
             valid = False
         else:
-            valid = await asyncio.to_thread(self.hasher.verify, user.password_hash, password)
+            valid = await self.hashing.run(self.hasher.verify, user.password_hash, password)
         if not valid or user is None or user.disabled:
             await self.throttle.failed(account, client.ip)
             self._emit(
@@ -134,7 +138,7 @@ class Accounts:
         return user
 
     async def _store_password(self, user: User, password: str) -> User:
-        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+        password_hash = await self.hashing.run(self.hasher.hash, password)
         user = dataclasses.replace(user, password_hash=password_hash, updated_at=self.clock.now())
         await self.users.update(user)
         return user
@@ -150,7 +154,7 @@ class Accounts:
         """
         user = await self.get(user_id)
         if len(current.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES or not (
-            await asyncio.to_thread(self.hasher.verify, user.password_hash, current)
+            await self.hashing.run(self.hasher.verify, user.password_hash, current)
         ):
             self._emit("login.failed", InvalidCredentialsError.code, client, user_id=user.id)
             raise InvalidCredentialsError("current password is incorrect")
