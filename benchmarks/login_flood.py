@@ -12,9 +12,9 @@ flood
 bare
     The same number of argon2 verifications of the same password against a
     hash with the same parameters (authgate's own ``PasswordHasher.verify``),
-    submitted at once to a ``ThreadPoolExecutor`` as large as asyncio's
-    default executor on this machine (what ``asyncio.to_thread`` uses in the
-    server); verifications/s = ops / wall time.  No HTTP, no database.
+    submitted at once to a ``ThreadPoolExecutor`` as large as the server's
+    hashing pool (``authgate.service.hashing.HashingPool``: one thread per
+    core); verifications/s = ops / wall time.  No HTTP, no database.
 idle
     Nothing but the probe.
 
@@ -48,8 +48,8 @@ __all__ = ["SUITE", "run"]
 
 PROFILE: Final = "rfc9106-low-memory"
 ACCOUNTS: Final = 4
-CONCURRENCY: Final = 12  # > the executor's workers: the server always has logins queued
-EXECUTOR_WORKERS: Final = min(32, (os.cpu_count() or 1) + 4)  # asyncio's default executor
+CONCURRENCY: Final = 12  # > the pool's workers: the server always has logins queued
+EXECUTOR_WORKERS: Final = os.cpu_count() or 2  # the server's HashingPool size
 PROBE_GAP_MS: Final = 10
 PHASES: Final = ("flood", "bare", "idle")
 
@@ -63,13 +63,14 @@ NOTES: Final = (
     f"flood: `ops` POST /auth/login with JSON {{email, password}} and X-Auth-Transport: "
     f"bearer, spread over {ACCOUNTS} pre-created accounts, at most {CONCURRENCY} in flight "
     "(urllib in a thread pool of this process, a new connection per login). A login is: "
-    "throttle check, user lookup (SQLite), argon2 verify via asyncio.to_thread, throttle "
+    "throttle check, user lookup (SQLite), argon2 verify in the HashingPool (one thread per "
+    "core, nice 10), throttle "
     "reset, rehash check, a new refresh family (SQLite write), access + refresh tokens, "
     "the access jti recorded (SQLite write), JSON answer.",
     f"bare: the same number of PasswordHasher('{PROFILE}').verify(hash, password) calls - "
     "argon2-cffi with identical parameters, the call the server makes - submitted at once "
-    f"to ThreadPoolExecutor(max_workers={EXECUTOR_WORKERS}) (= asyncio's default executor "
-    "size, min(32, cpus + 4), which asyncio.to_thread uses in the server). No HTTP, no "
+    f"to ThreadPoolExecutor(max_workers={EXECUTOR_WORKERS}) (= the server's HashingPool size, "
+    "one thread per core, at normal priority). No HTTP, no "
     "database, no tokens: the upper bound for logins/s on this machine.",
     f"probe: `wrk -t1 -c1 --latency` with a Lua delay() of {PROBE_GAP_MS} ms between "
     "requests (about 100 requests/s, latency measured without the delay) sending GET "
